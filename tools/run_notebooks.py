@@ -32,7 +32,7 @@ def clean_metadata(nb: nbformat.NotebookNode) -> None:
     nb.metadata = nbformat.from_dict(
         {
             "kernelspec": KERNELSPEC,
-            "language_info": {k: language_info[k] for k in LANGUAGE_INFO_KEYS if k in language_info},
+            "language_info": {k: v for k, v in language_info.items() if k in LANGUAGE_INFO_KEYS},
         }
     )
     for cell in nb.cells:

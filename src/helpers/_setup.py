@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -37,6 +39,25 @@ def _short_warning(message, category, filename, lineno, line=None) -> str:
     return f"{category.__name__}: {message}\n"
 
 
+@contextlib.contextmanager
+def _quiet_os_stderr():
+    """Send file descriptor 2 to /dev/null for a moment.
+
+    TensorFlow's C++ core prints start-up notices (oneDNN, CPU features) straight to the process's
+    stderr, ignoring Python and TF_CPP_MIN_LOG_LEVEL; Jupyter would show them under the setup cell.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def setup_notebook(seed: int = 0, *, deterministic: bool = True) -> NotebookSetup:
     """Seed every random generator, turn on deterministic ops and quiet TensorFlow's logs.
 
@@ -53,9 +74,10 @@ def setup_notebook(seed: int = 0, *, deterministic: bool = True) -> NotebookSetu
     if seed < 0:
         raise ValueError(f"seed must be non-negative, got {seed}.")
 
-    import keras
-    import numpy as np
-    import tensorflow as tf
+    with _quiet_os_stderr():
+        import keras
+        import numpy as np
+        import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
     try:

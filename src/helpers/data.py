@@ -118,8 +118,7 @@ def load_fashion_mnist(
                 keras.utils.get_file(
                     name,
                     origin=debian.resolve().as_uri() + "/" + name,
-                    cache_dir=str(cache.parent.parent),
-                    cache_subdir="datasets/fashion-mnist",
+                    cache_subdir=os.path.join("datasets", "fashion-mnist"),
                 )
         return _keras_load()
 

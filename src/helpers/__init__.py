@@ -12,6 +12,7 @@ from .data import (
     load_fashion_mnist,
     sample_image,
 )
+from .glue import glue
 
 __version__ = "0.1.0"
 
@@ -20,6 +21,7 @@ __all__ = [
     "SAMPLE_IMAGES",
     "DataNotFoundError",
     "NotebookSetup",
+    "glue",
     "load_fashion_mnist",
     "sample_image",
     "setup_notebook",

@@ -9,8 +9,11 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-# TensorFlow reads this when it is first imported; it must be set before that import.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow reads this when it is first imported; it must be set before that import. Level 3
+# hides the C++ core's log lines up to ERROR: TF 2.21 logs a harmless ERROR line ("NodeDef
+# mentions attribute use_unbounded_threadpool") the first time Keras feeds NumPy arrays to fit(),
+# and Jupyter would print it under a random later cell. Python exceptions are not affected.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @dataclass(frozen=True)

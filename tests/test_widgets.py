@@ -179,3 +179,18 @@ def test_explorers_bad_inputs():
         gradient_explorer(x_range=(1, 1))
     wide = conv_explorer(input_size=40)  # sliders widen to fit the starting values
     assert wide.children[0].children[0].children[0].value == 40
+
+
+def test_explorers_print_nothing_and_read_as_one_sentence(capsys):
+    # A static page (the website, nbval) sees only the widget's text form and the cell's output.
+    explorers = [conv_explorer(), gradient_explorer()]
+    assert capsys.readouterr() == ("", "")
+    for explorer, name in zip(explorers, ["Convolution", "Gradient"], strict=True):
+        assert repr(explorer) == (
+            f"{name} explorer: a live widget; "
+            "run this notebook in Jupyter, Binder or Colab to use it."
+        )
+        output = explorer.children[-1]
+        kinds = [item["output_type"] for item in output.outputs]
+        assert kinds == ["display_data", "stream"]
+        assert output.outputs[0]["data"]["image/png"]

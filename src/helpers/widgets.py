@@ -7,16 +7,18 @@ tests check against Keras and TensorFlow; the widgets only wire sliders to them,
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     import ipywidgets
-    from matplotlib.figure import Figure
 
 from . import arithmetic as ar
 
@@ -265,6 +267,42 @@ def _keras_check(state: ConvState) -> str:
         return f"Keras Conv1D refuses: {str(e).splitlines()[0]}"
 
 
+def _show_in(out, fig: Figure, text: str) -> None:
+    """Put a figure and a line of text into an Output widget.
+
+    Setting the widget's ``outputs`` travels over the widget's own channel. Printing inside
+    ``with out:`` would instead send ordinary cell output and clear_output messages while the cell
+    that creates the widget runs, which a reader of the static page (and nbval) sees as stray text.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    out.outputs = (
+        {
+            "output_type": "display_data",
+            "data": {"image/png": png, "text/plain": "<Figure>"},
+            "metadata": {},
+        },
+        {"output_type": "stream", "name": "stdout", "text": text},
+    )
+
+
+def _explorer_box(children: list, name: str) -> ipywidgets.VBox:
+    """A VBox whose plain-text form is one sentence instead of every child's state.
+
+    The text form is what a static page (the website, nbval) shows in place of the live widget.
+    """
+    import ipywidgets as w
+
+    class Explorer(w.VBox):
+        def __repr__(self) -> str:
+            return (
+                f"{name}: a live widget; run this notebook in Jupyter, Binder or Colab to use it."
+            )
+
+    return Explorer(children)
+
+
 def conv_explorer(
     input_size: int = 7,
     kernel_size: int = 3,
@@ -284,7 +322,6 @@ def conv_explorer(
         >>> conv_explorer()  # doctest: +SKIP
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     start = conv_explorer_state(input_size, kernel_size, stride, padding, dilation)
     style = {"description_width": "80px"}
@@ -301,19 +338,14 @@ def conv_explorer(
 
     def update(*_):
         state = conv_explorer_state(n.value, k.value, s.value, p.value, d.value)
-        with out:
-            out.clear_output(wait=True)
-            fig = plt.figure(figsize=(6.0, 3.6), layout="constrained")
-            plot_conv_explorer_grid([state], ncols=1, fig=fig)
-            plt.show()
-            plt.close(fig)
-            print(state.message)
-            print(_keras_check(state))
+        fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+        plot_conv_explorer_grid([state], ncols=1, fig=fig)
+        _show_in(out, fig, f"{state.message}\n{_keras_check(state)}\n")
 
     for control in (n, k, s, d, p):
         control.observe(update, names="value")
     update()
-    return w.VBox([w.HBox([w.VBox([n, k]), w.VBox([s, d])]), p, out])
+    return _explorer_box([w.HBox([w.VBox([n, k]), w.VBox([s, d])]), p, out], "Convolution explorer")
 
 
 # --------------------------------------------------------------------------------------------
@@ -468,7 +500,6 @@ def gradient_explorer(
         >>> gradient_explorer(lambda x: tf.sin(x))  # doctest: +SKIP
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     f = _check_f(f)
     lo, hi = _check_range(x_range)
@@ -480,17 +511,15 @@ def gradient_explorer(
     out = w.Output()
 
     def update(*_):
-        with out:
-            out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(5.0, 3.4), layout="constrained")
-            slope, intercept = _draw_gradient(ax, f, slider.value, grid, curve)
-            plt.show()
-            plt.close(fig)
-            print(
-                f"dy/dx at x = {slider.value:.3f}: {slope:.4f}  "
-                f"(tangent y = {slope:.3f}·x + {intercept:.3f})"
-            )
+        fig = Figure(figsize=(5.0, 3.4), layout="constrained")
+        slope, intercept = _draw_gradient(fig.subplots(), f, slider.value, grid, curve)
+        _show_in(
+            out,
+            fig,
+            f"dy/dx at x = {slider.value:.3f}: {slope:.4f}  "
+            f"(tangent y = {slope:.3f}·x + {intercept:.3f})\n",
+        )
 
     slider.observe(update, names="value")
     update()
-    return w.VBox([slider, out])
+    return _explorer_box([slider, out], "Gradient explorer")

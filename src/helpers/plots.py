@@ -497,7 +497,7 @@ def plot_pipeline(
             v = shape[0] or 1
             height = 0.4 + 2.4 * math.log10(v + 1) / math.log10(max(vmax, 10_000) + 1)
             width = 0.18
-        slot = max(width, 1.0)
+        slot = max(width, 1.3)  # room for a label such as "102,464 params" underneath
         left = x + (slot - width) / 2
         if len(shape) >= 2:
             _, top = _cuboid(ax, left, height, thickness, depth, colour, zorder=2)

@@ -67,3 +67,18 @@ def test_clean_metadata_keeps_what_a_reader_needs():
     }
     assert nb.cells[0].metadata == {"tags": ["hide-input"]}
     assert nb.cells[0].outputs[0]["data"] == {"text/plain": "slider"}
+
+
+def test_consecutive_prints_to_one_stream_are_joined():
+    out = [
+        nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="c\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="d\n"),
+    ]
+    joined = run_notebooks.coalesce_streams(out)
+    assert [(o["name"], o["text"]) for o in joined] == [
+        ("stdout", "a\nb\n"),
+        ("stderr", "c\n"),
+        ("stdout", "d\n"),
+    ]

@@ -38,11 +38,30 @@ def clean_metadata(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
         for key in CELL_METADATA_DROPPED:
             cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
         for output in cell.get("outputs", []):
             # Widget views point at model ids that only exist in the live kernel.
             output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
             if output.get("output_type") == "execute_result" or output.get("data") is not None:
                 output.setdefault("metadata", {})
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Join consecutive prints to the same stream: how they were chunked in time is noise."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
 
 
 def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:

@@ -205,18 +205,25 @@ class ShapeTable:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        head = "".join(f"<th>{esc(c[0])}</th>" for c in _COLUMNS)
+        # Inline styles: they survive Jupyter's output sanitizer and the website's theme alike.
+        # One line per cell, and a horizontal scroll bar rather than wrapped formulas.
+        cell = "white-space:nowrap;padding:2px 8px;"
+        head = "".join(
+            f'<th style="{cell}text-align:left">{esc(c[0])}</th>' for c in _COLUMNS
+        )
         body = []
         for r in self.rows:
             cells = []
             for i, (_, fn) in enumerate(_COLUMNS):
-                style = ' style="text-align:right"' if i in (4, 6) else ""
-                cells.append(f"<td{style}>{esc(fn(r))}</td>")
+                align = "text-align:right" if i in (4, 6) else "text-align:left"
+                cells.append(f'<td style="{cell}{align}">{esc(fn(r))}</td>')
             body.append("<tr>" + "".join(cells) + "</tr>")
         footer = "<br>".join(esc(x) for x in self._footer())
         return (
-            f'<div class="shape-table"><p><strong>Model "{esc(self.model_name)}"</strong></p>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f'<div class="shape-table" style="overflow-x:auto;max-width:100%">'
+            f'<p><strong>Model "{esc(self.model_name)}"</strong></p>'
+            f'<table style="font-size:0.8em;border-collapse:collapse;width:auto">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"<p>{footer}</p></div>"
         )
 

@@ -18,8 +18,9 @@ NOTEBOOKS = sorted(
     p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
 )
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
-# Sections live in a chapter's folder; the home page (book/intro.ipynb) has no exercises.
-SECTIONS = [p for p in NOTEBOOKS if p.parent != ROOT / "book"]
+# Sections live in a chapter's folder; the home page and a chapter's opening page (index) have no
+# exercises.
+SECTIONS = [p for p in NOTEBOOKS if p.parent != ROOT / "book" and p.stem != "index"]
 # Share of code cells whose output nbval compares strictly, per chapter (from the issues).
 MIN_COMPARED = {"autodiff": 0.8, "cnn": 0.7, "keras": 0.8}
 IGNORE = "NBVAL_IGNORE_OUTPUT"

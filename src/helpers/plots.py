@@ -470,9 +470,9 @@ def plot_pipeline(
     vecs = [b[2][0] or 1 for b in blocks if len(b[2]) == 1]
     vmax = max(vecs) if vecs else 1
 
-    if ax is None:
-        n = len(blocks)
-        fig = plt.figure(figsize=(max(6.0, 1.05 * n + 0.8), 3.8), layout="constrained")
+    own_figure = ax is None
+    if own_figure:
+        fig = plt.figure(figsize=(6.0, 3.8), layout="constrained")
         ax = fig.add_subplot()
     x = 0.0
     top_max, bottom_min = 0.0, 0.0
@@ -552,6 +552,10 @@ def plot_pipeline(
         bbox_to_anchor=(0.5, -0.02),
     )
     ax.set_xlim(-0.3, x - 0.15)
+    if own_figure:
+        # Labels are sized in points, blocks in data units: about 0.62 inch per unit keeps every
+        # label inside its block's slot, however many layers the model has.
+        ax.figure.set_size_inches(max(6.0, 0.62 * (x + 0.15)), 3.8)
     ax.set_ylim(bottom_min - 1.25, top_max + 0.75)
     ax.set_aspect("equal")
     ax.set_axis_off()

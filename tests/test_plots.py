@@ -316,3 +316,26 @@ def test_conv_step_bad_inputs():
         plot_conv_step(np.zeros((5, 5)), np.ones((3, 3)), 3, 0)
     with pytest.raises(TypeError, match="2-D NumPy array"):
         plot_conv_step("image", np.ones((3, 3)), 0, 0)
+
+
+def test_transposed_convolution_filters_are_counted_as_keras_defines_them():
+    model = keras.Sequential([keras.Input((6, 6, 3)), layers.Conv2DTranspose(5, 3, name="up")])
+    fig = plot_filters(model.get_layer("up"))
+    # Keras stores a transposed kernel as kh×kw×filters×inputs: 5 filters over 3 channels.
+    assert fig.get_suptitle() == "up: 5 filters of 3×3×3 (RGB, each filter stretched)"
+    assert len([ax for ax in fig.axes if ax.images]) == 5
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("names", "error"), [(None, TypeError), ([], ValueError)])
+def test_feature_maps_need_layer_names(names, error):
+    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, name="c")])
+    with pytest.raises(error, match="layer_names"):
+        plot_feature_maps(model, np.zeros((8, 8, 1)), names)
+
+
+def test_feature_maps_draw_a_repeated_layer_once():
+    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3, name="c")])
+    fig = plot_feature_maps(model, np.zeros((8, 8, 1)), ["c", "c"])
+    assert len(fig.subfigs) == 1
+    plt.close(fig)

@@ -41,7 +41,7 @@ def test_the_summary_says_what_was_done():
     [
         ("0", TypeError, "seed must be an int, got '0' of type str"),
         (True, TypeError, "seed must be an int, got True of type bool"),
-        (-1, ValueError, "seed must be non-negative, got -1"),
+        (-1, ValueError, r"seed must be between 0 and 2\*\*32 - 1 \(NumPy.s limit\), got -1"),
     ],
 )
 def test_bad_seeds_are_explained(seed, error, message):

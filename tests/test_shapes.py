@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import keras
+import numpy as np
 import pytest
 from keras import layers
 
@@ -114,10 +115,45 @@ def test_bad_model_argument(bad, error, words):
         shape_table(bad)
 
 
-@pytest.mark.parametrize("bad_shape", ["28x28", (28, 28.0, 1), (0, 28, 1), [True, 2]])
+@pytest.mark.parametrize("bad_shape", ["28x28", (28, 28.0, 1), [True, 2]])
 def test_bad_input_shape(bad_shape):
-    with pytest.raises(TypeError, match="input_shape must be a tuple of positive ints"):
+    with pytest.raises(TypeError, match="input_shape must be a tuple of ints"):
         shape_table(keras.Sequential([layers.Dense(2)]), bad_shape)
+
+
+def test_input_shape_sizes_must_be_positive_and_numpy_ints_are_fine():
+    with pytest.raises(ValueError, match=r"positive sizes .* got \(0, 28, 1\)"):
+        shape_table(keras.Sequential([layers.Dense(2)]), (0, 28, 1))
+    table = shape_table(keras.Sequential([layers.Dense(2)]), (np.int64(5),))
+    assert table.rows[0].output_shape == (2,)
+
+
+def test_a_failed_walk_leaves_an_unbuilt_model_unbuilt():
+    model = keras.Sequential([layers.Conv2D(4, 3), layers.MaxPooling2D(4), layers.MaxPooling2D(4)])
+    assert not shape_table(model, (8, 8, 3)).ok
+    assert not model.built and not model.layers[0].built
+    # The same model then explains another input shape, as if the first call had not happened.
+    assert shape_table(model, (32, 32, 1)).ok
+
+
+def test_a_built_model_asked_about_another_shape_says_its_weights_fix_it():
+    model = keras.Sequential([layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(2)])
+    assert shape_table(model, (8, 8, 3)).ok and model.built
+    table = shape_table(model, (10, 10, 3))
+    assert not table.ok
+    assert table.hint.startswith("dense was already built for inputs whose last axis is 144")
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "hint"),
+    [
+        ((28, 28), "add the channel axis, e.g. (28, 28, 1)"),
+        ((1, 28, 28, 1), "seems to include the batch dimension; give the shape of one example"),
+    ],
+)
+def test_first_layer_rank_mistakes_get_a_specific_hint(input_shape, hint):
+    table = shape_table(keras.Sequential([layers.Conv2D(4, 3)]), input_shape)
+    assert not table.ok and hint in table.hint
 
 
 def test_functional_input_shape_cannot_be_changed():

@@ -194,3 +194,19 @@ def test_explorers_print_nothing_and_read_as_one_sentence(capsys):
         kinds = [item["output_type"] for item in output.outputs]
         assert kinds == ["display_data", "stream"]
         assert output.outputs[0]["data"]["image/png"]
+
+
+@pytest.mark.parametrize(
+    ("f", "x0", "error", "words"),
+    [
+        (lambda x: x.no_such_method(), 1.0, TypeError, "calling it at x = 1.0 failed with"),
+        (lambda x: [x, 2 * x], 1.0, ValueError, "f must return a scalar, but f"),
+        ("sqrt", 0.0, ValueError, "not finite at x0 = 0.0"),
+    ],
+)
+def test_tangent_line_explains_functions_it_cannot_use(f, x0, error, words):
+    import tensorflow as tf
+
+    f = tf.sqrt if f == "sqrt" else f
+    with pytest.raises(error, match=words):
+        tangent_line(f, x0)

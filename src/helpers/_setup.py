@@ -74,8 +74,8 @@ def setup_notebook(seed: int = 0, *, deterministic: bool = True) -> NotebookSetu
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {seed!r} of type {type(seed).__name__}.")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}.")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be between 0 and 2**32 - 1 (NumPy's limit), got {seed}.")
 
     with _quiet_os_stderr():
         import keras

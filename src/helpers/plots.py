@@ -132,7 +132,17 @@ def plot_feature_maps(
         raise ValueError(f"max_channels must be a positive int, got {max_channels!r}.")
     if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
         raise ValueError(f"ncols must be a positive int, got {ncols!r}.")
-    names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
+    if isinstance(layer_names, str):
+        names = [layer_names]
+    elif isinstance(layer_names, list | tuple) and all(isinstance(n, str) for n in layer_names):
+        names = list(dict.fromkeys(layer_names))  # each layer once, in the order given
+    else:
+        raise TypeError(
+            "layer_names must be a layer name or a list of names, e.g. ['conv1', 'pool1']; "
+            f"got {layer_names!r}."
+        )
+    if not names:
+        raise ValueError("layer_names is empty: name at least one layer, e.g. 'conv1'.")
     batch = _image_batch(model, image)
     acts = get_activations(model, batch, names)
     for name, a in acts.items():
@@ -234,6 +244,8 @@ def plot_filters(
         )
     if isinstance(max_filters, bool) or not isinstance(max_filters, int) or max_filters < 1:
         raise ValueError(f"max_filters must be a positive int, got {max_filters!r}.")
+    if "Transpose" in type(layer).__name__:
+        kernel = kernel.transpose(0, 1, 3, 2)  # Keras stores these as kh×kw×filters×in
     kh, kw, cin, nf = kernel.shape
     n = min(nf, max_filters)
     rgb = channel is None and cin == 3

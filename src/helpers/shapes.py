@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -912,20 +913,62 @@ def _keras_message(exc: BaseException) -> str:
     return text if len(text) < 400 else text[:397] + "..."
 
 
-def _hint_for(layer, in_shape: Shape, exc: BaseException | None, refused: str | None) -> str:
+def _hint_for(
+    layer,
+    in_shape: Shape,
+    exc: BaseException | None,
+    refused: str | None,
+    first: bool = False,
+) -> str:
+    kind = type(layer).__name__
+    wanted = _axes_per_example(layer)
+    have = len(in_shape)
+    if first and wanted == have + 1:
+        return (
+            f"{kind} expects {wanted} axes per example but input_shape {in_shape} has {have}: "
+            f"add the channel axis, e.g. {(*in_shape, 1)} for a grey image "
+            "(and x[..., None] for the data)."
+        )
+    if first and wanted == have - 1 and in_shape[0] in (None, 1):
+        return (
+            f"input_shape {in_shape} seems to include the batch dimension; give the shape of "
+            f"one example, {tuple(in_shape[1:])}."
+        )
     if refused:
         return refused
-    kind = type(layer).__name__
     msg = _keras_message(exc) if exc else ""
+    built_for = re.search(r"expected axis -1 of input shape to have value (\d+)", msg)
+    if built_for:
+        return (
+            f"{layer.name} was already built for inputs whose last axis is {built_for.group(1)}, "
+            f"but here it receives {format_shape(in_shape)}. A built model keeps its weight "
+            "shapes: build a new model for this input shape."
+        )
     if "ndim" in msg or "rank" in msg:
         return (
             f"{kind} cannot take an input of shape {format_shape(in_shape)}: the number of axes "
             f"is wrong ({msg}). A Flatten or Dense before it removes the image layout; a missing "
             f"channel axis needs Reshape((h, w, 1))."
         )
-    if "None" in msg and "Dense" in kind:
+    if "Dense" in kind and in_shape and in_shape[-1] is None:
         return _dense_unknown_hint(in_shape)
     return f"Keras refused {kind} on an input of shape {format_shape(in_shape)}: {msg}"
+
+
+def _axes_per_example(layer) -> int | None:
+    """How many axes one example must have for a convolution or pooling layer (else None)."""
+    rank = getattr(layer, "rank", None)  # Conv1D/2D/3D and their transposes
+    if rank is None and isinstance(getattr(layer, "pool_size", None), tuple):
+        rank = len(layer.pool_size)
+    return rank + 1 if isinstance(rank, int) else None
+
+
+def _trial_copy(layer):
+    """An unbuilt copy of ``layer``, so that a trial walk never builds the reader's own layers."""
+    try:
+        return type(layer).from_config(layer.get_config())
+    except Exception:  # noqa: BLE001 - a layer without a usable config is walked as it is
+        return layer
 
 
 def _dense_unknown_hint(shape) -> str:
@@ -937,12 +980,17 @@ def _dense_unknown_hint(shape) -> str:
 
 
 def _walk_sequential(walker: _Walker, model, input_shape: Shape):
-    """Call each layer of an unbuilt Sequential on a symbolic input; stop at the first refusal."""
+    """Call each layer of a Sequential on a symbolic input; stop at the first refusal.
+
+    An unbuilt model is walked on unbuilt copies of its layers, so that a walk that fails leaves
+    the reader's model as it was; a built one on its own layers, whose weights fix their shapes.
+    """
     import keras
 
     shape = input_shape
     rfs = _initial_rfs(shape)
-    for layer in model.layers:
+    for original in model.layers:
+        layer = original if model.built else _trial_copy(original)
         refused = None
         try:
             _explain(layer, [shape])
@@ -951,7 +999,7 @@ def _walk_sequential(walker: _Walker, model, input_shape: Shape):
         try:
             out = layer(keras.KerasTensor((None, *shape)))
         except Exception as exc:  # noqa: BLE001 - any Keras refusal becomes a hint
-            return layer, shape, exc, refused
+            return original, shape, exc, refused
         if refused is not None:  # Keras accepted it after all: keep going with Keras' shape
             refused = None
         out_t = keras.tree.flatten(out)[0]
@@ -962,20 +1010,27 @@ def _walk_sequential(walker: _Walker, model, input_shape: Shape):
 
 
 def _check_input_shape(input_shape) -> Shape | None:
+    import numbers
+
     if input_shape is None:
         return None
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
+    if isinstance(input_shape, numbers.Integral) and not isinstance(input_shape, bool):
         input_shape = (input_shape,)
     if not isinstance(input_shape, tuple | list) or not all(
-        d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in input_shape
+        d is None or (isinstance(d, numbers.Integral) and not isinstance(d, bool))
+        for d in input_shape
     ):
         raise TypeError(
-            "input_shape must be a tuple of positive ints without the batch dimension, such as "
+            "input_shape must be a tuple of ints without the batch dimension, such as "
             f"(250, 250, 3); got {input_shape!r}."
         )
     if len(input_shape) == 0:
         raise ValueError("input_shape must have at least one axis, e.g. (28, 28, 1); got ().")
-    return tuple(input_shape)
+    if any(d is not None and d <= 0 for d in input_shape):
+        raise ValueError(
+            f"input_shape must have positive sizes (or None for unknown), got {input_shape!r}."
+        )
+    return tuple(None if d is None else int(d) for d in input_shape)
 
 
 def shape_table(
@@ -1021,6 +1076,8 @@ def shape_table(
             f"{type(model).__name__}. For a single layer, wrap it: "
             "keras.Sequential([keras.Input(shape), layer])."
         )
+    if not isinstance(expand_nested, bool):
+        raise TypeError(f"expand_nested must be True or False, got {expand_nested!r}.")
     input_shape = _check_input_shape(input_shape)
     is_sequential = isinstance(model, keras.Sequential)
     walker = _Walker(expand_nested)
@@ -1079,7 +1136,7 @@ def shape_table(
         input_shape,
         ok=False,
         error=error,
-        hint=_hint_for(layer, shape, exc, refused),
+        hint=_hint_for(layer, shape, exc, refused, first=layer is model.layers[0]),
     )
 
 

@@ -395,18 +395,31 @@ def tangent_line(f: Callable, x0: float) -> tuple[float, float]:
     with tf.GradientTape() as tape:
         try:
             y = tf.convert_to_tensor(f(x), dtype=tf.float32)
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure inside f is the reader's f
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise TypeError(
-                f"f(x) must return a number or a scalar tensor; calling f failed with: {exc}"
+                "f must take one scalar tensor and return one, built from TensorFlow operations "
+                f"(lambda x: x**2, tf.sin); calling it at x = {x0} failed with "
+                f"{type(exc).__name__}: {first_line}"
             ) from None
+    if y.shape != ():
+        raise ValueError(
+            f"f must return a scalar, but f({x0}) has shape {tuple(y.shape)}; "
+            "reduce it, e.g. lambda x: tf.reduce_sum(...)."
+        )
     slope = tape.gradient(y, x)
     if slope is None:
         raise ValueError(
             "The tape recorded no gradient of f at x0: f must be built from TensorFlow "
             "operations on its argument (x**2, tf.sin(x)), not NumPy or Python math."
         )
-    slope = float(slope.numpy())
-    return slope, float(y.numpy()) - slope * float(x0)
+    slope, value = float(slope.numpy()), float(y.numpy())
+    if not (np.isfinite(slope) and np.isfinite(value)):
+        raise ValueError(
+            f"f or its derivative is not finite at x0 = {x0} (f = {value}, slope = {slope}); "
+            "pick a point where f is differentiable, e.g. x0 > 0 for tf.sqrt."
+        )
+    return slope, value - slope * float(x0)
 
 
 def _curve(f, xs: np.ndarray) -> np.ndarray:

@@ -304,3 +304,33 @@ def test_other_layers_fall_back_to_keras():
     table = shape_table(model)
     assert table.rows[0].formula == NO_FORMULA and table.rows[0].output_shape == (6, 4)
     assert table.rows[1].output_shape == (6, 3)
+
+
+def test_multiply_adds_that_depend_on_a_free_size_are_unknown_not_zero():
+    model = keras.Sequential(
+        [
+            keras.Input((None, None, 3)),
+            layers.Conv2D(8, 3, name="c"),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(2, name="d"),
+        ]
+    )
+    table = shape_table(model)
+    assert table["c"].macs is None and table["d"].macs == 16
+    assert table.total_macs == 16 and table.unknown_macs == ["c"]
+    assert "Total mult-adds: 16 plus unknown (c: " in str(table)
+
+
+def test_subclassed_models_are_refused_with_the_way_out():
+    class Tiny(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Tiny()
+    model(np.zeros((1, 4)))
+    with pytest.raises(ValueError, match="subclassed keras.Model .* Write it as a Functional"):
+        shape_table(model)

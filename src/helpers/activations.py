@@ -21,12 +21,24 @@ def _check_model(model, func: str):
             f"{func} expects a Keras model (keras.Sequential or keras.Model), got "
             f"{type(model).__name__}."
         )
+    if _is_subclassed(model):
+        raise ValueError(
+            f"Model {model.name!r} is a subclassed keras.Model ({type(model).__name__}): its "
+            "call() is Python code, so its layers' outputs cannot be read from outside. Write it "
+            "as a Functional model (keras.Input, then layers called in turn) to inspect it."
+        )
     if not model.built or not _has_inputs(model):
         raise ValueError(
             f"Model {model.name!r} has not been built, so its layers have no outputs to read "
             "yet. Start it with keras.Input(shape), or call it once on data (model(x)) or "
             "model.build((None, *shape)) first."
         )
+
+
+def _is_subclassed(model) -> bool:
+    import keras
+
+    return not isinstance(model, keras.Sequential) and not hasattr(model, "_operations_by_depth")
 
 
 def _has_inputs(model) -> bool:

@@ -68,7 +68,7 @@ class ShapeRow:
     formula: str
     params: int
     params_formula: str
-    macs: int = 0
+    macs: int | None = 0  # None: depends on a size that is not fixed (an Input with None)
     receptive_field: ReceptiveField | None = None
     activation_bytes: int | None = None
     note: str = ""
@@ -89,7 +89,7 @@ _COLUMNS = (
     ("Output shape formula", lambda r: r.formula),
     ("Params", lambda r: f"{r.params:,}"),
     ("Params formula", lambda r: r.params_formula),
-    ("Mult-adds", lambda r: f"{r.macs:,}"),
+    ("Mult-adds", lambda r: "?" if r.macs is None else f"{r.macs:,}"),
     ("Receptive field", lambda r: r.receptive_field_text),
     ("Activations", lambda r: _format_bytes(r.activation_bytes)),
 )
@@ -105,7 +105,9 @@ class ShapeTable:
         rows: one :class:`ShapeRow` per layer, in the model's order.
         input_shape: the model's input shape (without the batch dimension).
         total_params: parameter count of all rows (equals ``model.count_params()``).
-        total_macs: multiply-adds of one example through all rows.
+        total_macs: multiply-adds of one example through all rows whose count is known (see
+            ``unknown_macs``).
+        unknown_macs: names of the rows whose multiply-adds depend on a size left as ``None``.
         ok: ``False`` when a layer could not take its input; the rows stop there.
         error: what went wrong, in one sentence, or ``None``.
         hint: how to fix it (or, for a model that works, something that may surprise), or ``None``.
@@ -128,7 +130,8 @@ class ShapeTable:
         self.total_params = (
             sum(r.params for r in self.rows) if total_params is None else total_params
         )
-        self.total_macs = sum(r.macs for r in self.rows)
+        self.total_macs = sum(r.macs for r in self.rows if r.macs is not None)
+        self.unknown_macs = [r.name for r in self.rows if r.macs is None]
         self.ok = ok
         self.error = error
         self.hint = hint
@@ -166,7 +169,13 @@ class ShapeTable:
         lines = [
             f"Input: {format_shape(self.input_shape)}",
             f"Total params: {self.total_params:,}",
-            f"Total mult-adds: {self.total_macs:,}",
+            f"Total mult-adds: {self.total_macs:,}"
+            + (
+                f" plus unknown ({', '.join(self.unknown_macs)}: their count depends on a size "
+                "left as None)"
+                if self.unknown_macs
+                else ""
+            ),
         ]
         if self.error:
             lines.append(f"Error: {self.error}")
@@ -244,7 +253,7 @@ class _Explanation:
     formula: str = NO_FORMULA
     params: int | None = None  # None: count with Keras
     params_formula: str | None = None
-    macs: int = 0
+    macs: int | None = 0
     # per spatial axis: ("step", k, s, d, pad_before) lists, "keep", "lost" or "unknown"
     rf: Any = "keep"
     note: str = ""
@@ -318,6 +327,7 @@ def _conv_like(layer, shape: Shape, kind: str) -> _Explanation:
         exp.params, exp.params_formula = int(p), p.formula
         if groups != 1:
             exp.params_formula += f" (groups={groups}: each filter sees {c_in // groups} channels)"
+        exp.macs = None  # unknown until the spatial sizes are
         if known_out:
             if kind == "transpose":
                 if all(n is not None for n in spatial):
@@ -329,15 +339,15 @@ def _conv_like(layer, shape: Shape, kind: str) -> _Explanation:
         exp.output_shape = (*outs, c_in * m)
         p = ar.depthwise_conv_params(ks, c_in, m, layer.use_bias)
         exp.params, exp.params_formula = int(p), p.formula
-        if known_out:
-            exp.macs = math.prod(outs) * c_in * m * math.prod(ks)
+        exp.macs = math.prod(outs) * c_in * m * math.prod(ks) if known_out else None
     elif kind == "separable":
         m, f = layer.depth_multiplier, layer.filters
         exp.output_shape = (*outs, f)
         p = ar.separable_conv_params(ks, c_in, f, m, layer.use_bias)
         exp.params, exp.params_formula = int(p), p.formula
-        if known_out:
-            exp.macs = math.prod(outs) * (c_in * m * math.prod(ks) + c_in * m * f)
+        exp.macs = (
+            math.prod(outs) * (c_in * m * math.prod(ks) + c_in * m * f) if known_out else None
+        )
     return exp
 
 
@@ -432,6 +442,8 @@ def _dense(layer, shape: Shape) -> _Explanation:
         )
         if all(d is not None for d in shape[:-1]):
             exp.macs = int(ar.dense_macs(n, u, math.prod(shape[:-1])))
+        else:
+            exp.macs = None
         exp.rf = "keep"
         exp.note = (
             f"Dense acted on the last axis of a {len(shape)}-D input, giving "
@@ -794,7 +806,7 @@ class _Walker:
                 formula=formula,
                 params=int(params),
                 params_formula=params_formula,
-                macs=int(exp.macs),
+                macs=None if exp.macs is None else int(exp.macs),
                 receptive_field=rfs[0] if rfs else None,
                 activation_bytes=math.prod(out_shape) * bytes_each if known else None,
                 note=exp.note,
@@ -883,7 +895,8 @@ def _walk_graph(walker: _Walker, graph, prefix: str, tensor_rfs: dict, show_inpu
                 sub = _Walker(expand_nested=True)
                 inner_rfs = {id(t): rf for t, rf in zip(inner.inputs, in_rfs, strict=False)}
                 _walk_graph(sub, inner, "", inner_rfs, show_inputs=False)
-                changes["macs"] = sum(r.macs for r in sub.rows)
+                known = [r.macs for r in sub.rows]
+                changes["macs"] = None if None in known else sum(known)
                 changes["params_formula"] = (
                     " + ".join(f"{r.params:,}" for r in sub.rows if r.params)
                     + f" = {walker.rows[-1].params:,} (its layers)"
@@ -1099,6 +1112,12 @@ def shape_table(
             f"Model {model.name!r} was built for inputs of shape {model_input}, but "
             f"input_shape={input_shape} was passed. Leave input_shape out, or build a new model "
             f"with keras.Input({input_shape})."
+        )
+    if not is_sequential and not hasattr(model, "_operations_by_depth"):
+        raise ValueError(
+            f"Model {model.name!r} is a subclassed keras.Model ({type(model).__name__}): its "
+            "call() is Python code, so its layer-by-layer shapes cannot be read. Write it as a "
+            "Functional model (keras.Input, then layers called in turn) to explain its shapes."
         )
     if not is_sequential:
         raise ValueError(

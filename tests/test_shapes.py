@@ -334,3 +334,15 @@ def test_subclassed_models_are_refused_with_the_way_out():
     model(np.zeros((1, 4)))
     with pytest.raises(ValueError, match="subclassed keras.Model .* Write it as a Functional"):
         shape_table(model)
+
+
+def test_layers_without_weights_and_normalization_explain_their_counts():
+    norm = layers.Normalization(name="norm")
+    norm.adapt(np.arange(30, dtype="float32").reshape(10, 3))
+    model = keras.Sequential(
+        [keras.Input((3,)), layers.Rescaling(0.5, name="scale"), norm, layers.Dropout(0.2)]
+    )
+    table = shape_table(model)
+    assert table["scale"].params_formula == "0 (no weights)"
+    assert table["norm"].params_formula == "mean 3 + variance 3 + count 1 = 7 (not trained)"
+    assert table.total_params == model.count_params() == 7

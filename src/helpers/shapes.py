@@ -482,7 +482,12 @@ def _layer_norm(layer, shape: Shape) -> _Explanation:
 
 def _normalization(layer, shape: Shape) -> _Explanation:
     exp = _same_shape("(x − mean) / √variance")(layer, shape)
-    return exp  # mean, variance (and count) are counted by Keras
+    c = shape[-1]
+    if c is not None and getattr(layer, "axis", (-1,)) in ((-1,), -1, [-1]):
+        # adapt() stores a mean and a variance per feature, plus how many examples it saw.
+        exp.params = 2 * c + 1
+        exp.params_formula = f"mean {c} + variance {c} + count 1 = {2 * c + 1:,} (not trained)"
+    return exp
 
 
 def _reshape(layer, shape: Shape) -> _Explanation:
@@ -788,6 +793,8 @@ class _Walker:
             params, params_formula = 0, f"shared with {self.counted[id(layer)]}"
         elif exp.params is not None and exp.params == keras_params:
             params, params_formula = exp.params, exp.params_formula
+        elif keras_params == 0 and not getattr(layer, "weights", None):
+            params, params_formula = 0, "0 (no weights)"
         else:
             params, params_formula = keras_params, f"{keras_params:,} (counted by Keras)"
         self.counted.setdefault(id(layer), name)

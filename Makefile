@@ -65,8 +65,9 @@ notebooks: setup
 benchmark: setup
 	$(BIN)/python tools/run_notebooks.py --benchmark $(NB)
 
+# Jupyter refuses to run as root unless told; containers often run as root.
 lab: setup
-	$(BIN)/jupyter lab book
+	$(BIN)/jupyter lab book $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:
 	rm -rf _build .pytest_cache

@@ -123,8 +123,9 @@ def test_enough_cells_are_compared_and_ignored_ones_are_backed_by_asserts(path):
     assert share >= MIN_COMPARED.get(chapter, 0.8), f"only {share:.0%} of code cells compared"
     for i in range(len(cells)):
         if not compared[i]:
-            later = [source(c) for c, ok in zip(cells, compared, strict=True)][i + 1 :]
-            later = [s for s, ok in zip(later, compared[i + 1 :], strict=True) if ok]
+            later = [
+                source(c) for c, ok in zip(cells[i + 1 :], compared[i + 1 :], strict=True) if ok
+            ]
             assert any("assert" in s for s in later), (
                 f"cell {i} ignores its output, and no later compared cell asserts anything"
             )

@@ -128,8 +128,6 @@ def load_fashion_mnist(
             return _keras_load()
         except Exception as error:  # any network or file failure ends in the same advice
             reason = f"{type(error).__name__}: {error}"
-        else:  # pragma: no cover
-            reason = ""
     else:
         looked.append("the internet: not tried (download=False)")
         reason = "downloading was turned off"

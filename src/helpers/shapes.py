@@ -1140,15 +1140,13 @@ def shape_table(
         )
     if not model.layers:
         raise ValueError(f"Sequential model {model.name!r} has no layers; add some first.")
-    if graph is not None:  # built for another shape: explain the new one without rebuilding
-        failure = _walk_sequential(walker, model, input_shape)
-    else:
-        failure = _walk_sequential(walker, model, input_shape)
-        if failure is None:
-            model.build((None, *input_shape))  # so that count_params() and summary() work
-            walker = _Walker(expand_nested)
-            _walk_graph(walker, _graph(model), "", {}, show_inputs=False)
-            return _finish(model, walker, input_shape)
+    # A built model asked about another shape is explained without rebuilding it.
+    failure = _walk_sequential(walker, model, input_shape)
+    if failure is None and graph is None:
+        model.build((None, *input_shape))  # so that count_params() and summary() work
+        walker = _Walker(expand_nested)
+        _walk_graph(walker, _graph(model), "", {}, show_inputs=False)
+        return _finish(model, walker, input_shape)
     if failure is None:
         return _finish(model, walker, input_shape, check_total=False)
     layer, shape, exc, refused = failure
